@@ -1,0 +1,1 @@
+"""Operator tooling: the mock provider and load/chaos scripts (not in the installed package)."""

@@ -1,0 +1,1 @@
+"""inferq's Celery side: the app, thin tasks, one adapter per service, the limiter, the retries."""
