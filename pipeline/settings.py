@@ -97,6 +97,8 @@ class ProducerSettings(CommonSettings):
         max_document_chars: longer documents fail with ``document_too_large`` (code points).
         local_workers: worker processes the embedded mode starts for a job.
         poll_interval_s: how often progress and results are polled.
+        redrive_after_s: when a job has made no progress this long, the producer re-sends its
+            unfinished documents (a task message lost by the broker; see docs/reliability.md).
     """
 
     slice_docs: int = Field(default=64, ge=1, le=10_000)
@@ -104,6 +106,7 @@ class ProducerSettings(CommonSettings):
     max_document_chars: int = Field(default=10_000_000, ge=1)
     local_workers: int = Field(default=2, ge=1, le=64)
     poll_interval_s: float = Field(default=0.2, gt=0, le=10)
+    redrive_after_s: float = Field(default=600.0, gt=0, le=86_400)
 
 
 class WorkerSettings(CommonSettings):

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         max_inflight_docs=settings.max_inflight_slices * settings.slice_docs,
         skip_unchanged=not args.no_skip_unchanged,
         poll_interval_s=settings.poll_interval_s,
+        redrive_after_s=settings.redrive_after_s,
     )
     with ExitStack() as stack:
         if connections.is_embedded:
@@ -107,6 +108,11 @@ def run(args: argparse.Namespace) -> int:
         sink = stack.enter_context(closing(job_handle.write_jsonl(handle, out, failures)))
         submission.submit(documents, on_wait)
         while not (handle.is_finished() and sink.caught_up()):
+            if redriven := submission.redrive_stalled():
+                progress.note(
+                    f"no progress for {settings.redrive_after_s:g} s: re-sent {redriven} "
+                    "unfinished documents (lost task messages; see docs/reliability.md)"
+                )
             if not sink.drain(block_ms=200):
                 progress.update(handle.stats(), started)
         sink.drain()

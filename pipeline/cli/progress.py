@@ -44,10 +44,13 @@ class Progress:
             print(file=sys.stderr)
         elapsed = time.monotonic() - started
         done = int(stats.get("docs_embedded", 0))
+        resent = int(stats.get("docs_redriven", 0))
+        redriven = f"; {resent} re-sent after a stall" if resent else ""
         print(
             f"inferq: job {stats.get('job_id', '')} finished in {elapsed:.1f} s\n"
             f"  documents: {done} embedded, {stats.get('docs_skipped', 0)} skipped, "
-            f"{stats.get('docs_failed', 0)} failed ({stats.get('docs_submitted', 0)} read)\n"
+            f"{stats.get('docs_failed', 0)} failed ({stats.get('docs_submitted', 0)} read)"
+            f"{redriven}\n"
             f"  chunks: {stats.get('chunks', 0)} in {stats.get('batches', 0)} batches; "
             f"requests {stats.get('requests', 0)}, 429s {stats.get('responses_429', 0)}, "
             f"retries {stats.get('retries', 0)}, splits {stats.get('splits', 0)}\n"

@@ -58,6 +58,7 @@ class JobHandle:
         """Block until :meth:`is_finished` (or raise JobError after ``timeout_s``); return stats."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self.is_finished():
+            self.redrive_stalled()
             if deadline is not None and time.monotonic() > deadline:
                 raise JobError(f"job [{self.job_id}] not finished after {timeout_s} s")
             time.sleep(poll_interval_s)
@@ -90,8 +91,13 @@ class JobHandle:
                 )
             elif self.is_finished() and cursor in (self.store.last_done_id(), "0"):
                 return
+            self.redrive_stalled()
             if deadline is not None and time.monotonic() > deadline:
                 raise JobError(f"job [{self.job_id}] not finished after {timeout_s} s")
+
+    def redrive_stalled(self) -> int:
+        """Re-send this process's unfinished documents if the job stalled (see producer)."""
+        return 0 if self.submission is None else self.submission.redrive_stalled()
 
     def cancel(self) -> None:
         """Cancel: queued work is dropped and its documents fail with ``cancelled``."""

@@ -8,13 +8,21 @@ Example::
     for doc in handle.results():   # or handle.wait(timeout_s=600)
         print(doc["id"], len(doc.get("chunks", [])))
 
-Documents travel in slices of ``slice_docs`` to the ``chunk`` queue. The producer never holds more
-than one slice, and waits while more than ``max_inflight_docs`` submitted documents are unfinished,
-so memory stays flat and the queues stay short however large the input.
+Documents travel in slices of ``slice_docs`` to the ``chunk`` queue. The producer waits while more
+than ``max_inflight_docs`` submitted documents are unfinished, so memory stays flat and the queues
+stay short however large the input.
+
+The producer also keeps the documents it sent until they are final, and re-sends the open ones
+when the whole job has made no progress for ``redrive_after_s``
+(:meth:`Submission.redrive_stalled`).
+A broker can lose a message: kombu's Redis transport pops a task (``BRPOP``) before it records it
+as unacknowledged, so a Redis crash between the two loses that task. Every write a task makes is
+idempotent, so a re-sent document costs provider calls, never a duplicate.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +37,11 @@ from pipeline.contract import CHUNK_TASK, ChunkSlice, SliceDocument, send_header
 from pipeline.jobs.reader import BadLine, Document, content_hash
 from pipeline.jobs.store import JobStore
 
+log = logging.getLogger(__name__)
+
+# How often the producer forgets sent documents that became final (seconds).
+PRUNE_INTERVAL_S = 5.0
+
 
 @dataclass(frozen=True)
 class SubmitOptions:
@@ -39,12 +52,14 @@ class SubmitOptions:
         max_inflight_docs: submitted but unfinished documents before the producer waits.
         skip_unchanged: skip documents whose text was already embedded with this endpoint.
         poll_interval_s: how often a waiting producer checks progress.
+        redrive_after_s: re-send unfinished documents after the job made no progress this long.
     """
 
     slice_docs: int = 64
     max_inflight_docs: int = 2048
     skip_unchanged: bool = True
     poll_interval_s: float = 0.2
+    redrive_after_s: float = 600.0
 
 
 def new_job_id() -> str:
@@ -88,6 +103,11 @@ class Submission:
         self.base_final = store.final_count()
         self.expected_final = 0
         self.slices = int(meta.get("slices", 0))
+        # Slices sent whose documents may still be open (pruned every PRUNE_INTERVAL_S).
+        self._open: dict[int, list[SliceDocument]] = {}
+        now = time.monotonic()
+        self._progress = (self.base_final, now)
+        self._pruned_at = now
 
     def unfinished(self) -> int:
         """Documents of this run submitted but not yet in a final state."""
@@ -98,6 +118,7 @@ class Submission:
         iterator = iter(items)
         while batch := list(islice(iterator, self.options.slice_docs)):
             while self.unfinished() >= self.options.max_inflight_docs:
+                self.redrive_stalled()
                 on_wait()
                 time.sleep(self.options.poll_interval_s)
             if self.store.is_cancelled():
@@ -135,7 +156,10 @@ class Submission:
         )
         self.store.incr(docs_submitted=len(batch))
         if send:
-            self._send(send)
+            self._send(
+                [SliceDocument(id=d.id, text=d.text, content_hash=d.content_hash) for d in send]
+            )
+            self.expected_final += len(send)
 
     def _known_hashes(self, ids: list[str]) -> list[str | None]:
         if not ids or not self.options.skip_unchanged:
@@ -143,14 +167,12 @@ class Submission:
         key = c.key(c.CONTENT_HASHES_KEY, inference_id=self.inference_id)
         return [None if v is None else v.decode() for v in self.store.client.hmget(key, ids)]
 
-    def _send(self, docs: list[Document]) -> None:
+    def _send(self, docs: list[SliceDocument]) -> None:
         work = ChunkSlice(
             job_id=self.store.job_id,
             inference_id=self.inference_id,
             slice_no=self.slices,
-            documents=[
-                SliceDocument(id=d.id, text=d.text, content_hash=d.content_hash) for d in docs
-            ],
+            documents=docs,
         )
         self.app.send_task(
             CHUNK_TASK,
@@ -160,9 +182,53 @@ class Submission:
             kwargsrepr=f"{{'job_id': '{work.job_id}', 'slice_no': {work.slice_no}, "
             f"'inference_id': '{work.inference_id}', 'documents': {len(docs)}}}",
         )
+        self._open[self.slices] = docs
         self.slices += 1
-        self.expected_final += len(docs)
         self.store.set(slices=str(self.slices))
+
+    def redrive_stalled(self) -> int:
+        """Re-send the open documents of this run if the job is stalled; returns how many.
+
+        Stalled means no document of the job reached a final state for ``redrive_after_s``
+        while documents this run sent are open: their task messages were lost (see the module
+        docstring). Cheap to call often: one ``HLEN`` unless it prunes or re-sends.
+        """
+        now = time.monotonic()
+        final = self.store.final_count()
+        if final != self._progress[0]:
+            self._progress = (final, now)
+        if now - self._pruned_at >= PRUNE_INTERVAL_S:
+            self._prune(now)
+        if not self._open or now - self._progress[1] < self.options.redrive_after_s:
+            return 0
+        self._prune(now)
+        docs = [d for slice_docs in self._open.values() for d in slice_docs]
+        if not docs or self.store.is_cancelled():
+            return 0
+        self._open.clear()
+        for start in range(0, len(docs), self.options.slice_docs):
+            self._send(docs[start : start + self.options.slice_docs])
+        self.store.incr(docs_redriven=len(docs))
+        log.warning(
+            "job.redrive job=%s docs=%d stalled_s=%.0f",
+            self.store.job_id,
+            len(docs),
+            now - self._progress[1],
+        )
+        self._progress = (final, now)
+        return len(docs)
+
+    def _prune(self, now: float) -> None:
+        """Forget sent documents that reached a final state."""
+        self._pruned_at = now
+        ids = [d.id for docs in self._open.values() for d in docs]
+        states = iter(self.store.states(ids))
+        for slice_no, docs in list(self._open.items()):
+            still_open = [d for d in docs if next(states) is None]
+            if still_open:
+                self._open[slice_no] = still_open
+            else:
+                del self._open[slice_no]
 
 
 def start_job(

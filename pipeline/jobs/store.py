@@ -25,6 +25,7 @@ COUNTERS = (
     "docs_embedded",
     "docs_skipped",
     "docs_failed",
+    "docs_redriven",
     "chunks",
     "batches",
     "requests",

