@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
+from pipeline.chunking import native
 from pipeline.chunking.offsets import Chunk, Utf16Offsets, make_chunks
 from pipeline.chunking.segmentation import sentence_ends, word_index
 from pipeline.chunking.word import java_div, word_windows
@@ -102,6 +103,10 @@ def sentence_chunks(text: str, max_words: int, sentence_overlap: int) -> list[Ch
     Returns:
         The chunks, in order; at least one (``""`` gives one empty chunk).
     """
+    seg = native.segmenter()
+    if seg is not None and native.fits_int32(max_words):
+        spans16 = seg.sentence_chunks(text, max_words, sentence_overlap > 0)
+        return [Chunk(text[s:e], s, e, s16, e16) for s, e, s16, e16 in spans16]
     offsets = Utf16Offsets(text)
     spans = sentence_spans(text, offsets, max_words, sentence_overlap > 0)
     return make_chunks(text, spans, offsets)

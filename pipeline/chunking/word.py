@@ -13,6 +13,7 @@ document costs one pass of ICU plus O(number of chunks) Python work:
 
 from __future__ import annotations
 
+from pipeline.chunking import native
 from pipeline.chunking.offsets import Chunk, Utf16Offsets, make_chunks
 from pipeline.chunking.segmentation import word_index
 from pipeline.errors import ValidationError
@@ -88,6 +89,10 @@ def word_chunks(text: str, max_words: int, overlap: int) -> list[Chunk]:
         ValidationError: ``illegal_argument_exception`` for an overlap out of range.
     """
     check_word_parameters(max_words, overlap)
+    seg = native.segmenter()
+    if seg is not None and native.fits_int32(max_words, overlap):
+        spans = seg.word_chunks(text, max_words, overlap)
+        return [Chunk(text[s:e], s, e, s16, e16) for s, e, s16, e16 in spans]
     offsets = Utf16Offsets(text)
     index = word_index(text, offsets.length_u16)
     windows = word_windows(index.ends, offsets.length_u16, max_words, overlap)
