@@ -16,6 +16,10 @@ imports, caches and heap do not colour another's numbers. Per candidate:
   the measurement starts, so it is not counted.
 * peak MB (py): ``tracemalloc`` peak of Python allocations during one extra, untimed pass.
 
+inferq's rows use the C chunker (``pipeline/chunking/_icuchunk.c``) unless labelled "Python
+path"; the "2 threads" rows split the documents across two threads (the C chunker releases the
+GIL) and are not comparable with the single-threaded rows.
+
 Peers are configured as close to "250 words" as they allow (see ``CANDIDATES``); only inferq's
 rows (and the plain port) reproduce Elasticsearch's chunks.
 """
@@ -32,6 +36,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -44,8 +49,12 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _inferq(strategy: str) -> Chunker:
-    from pipeline.chunking import chunk, parse_chunking_settings
+def _inferq(strategy: str, c_path: bool = True) -> Chunker:
+    from pipeline.chunking import chunk, native, parse_chunking_settings
+
+    if c_path and not native.AVAILABLE:
+        raise SystemExit("pipeline.chunking._icuchunk is not built: run `make install`")
+    native.enabled = c_path
 
     if strategy == "word":
         settings = parse_chunking_settings(
@@ -92,7 +101,8 @@ def _chonkie_sentence() -> Chunker:
 
 
 def _icu_floor(strategy: str) -> Chunker:
-    """ICU's boundaries alone, no chunking: the ceiling for any exact chunker over PyICU."""
+    """ICU's boundaries alone through PyICU's Python iterator, no chunking: the ceiling of
+    any chunker that walks ICU from Python (inferq's C chunker walks it from C)."""
     import icu
 
     root = icu.Locale.getRoot()
@@ -121,11 +131,24 @@ def _split_floor() -> Chunker:
 CANDIDATES: dict[str, tuple[str, Callable[[], Chunker]]] = {
     "inferq-word": ("inferq word 250/100 (ICU, ES-exact)", lambda: _inferq("word")),
     "inferq-sentence": ("inferq sentence 250/1 (ICU, ES-exact)", lambda: _inferq("sentence")),
+    "inferq-word-2t": ("inferq word 250/100, **2 threads**", lambda: _inferq("word")),
+    "inferq-sentence-2t": ("inferq sentence 250/1, **2 threads**", lambda: _inferq("sentence")),
+    "inferq-word-py": (
+        "inferq word 250/100, Python path (no C module)",
+        lambda: _inferq("word", c_path=False),
+    ),
+    "inferq-sentence-py": (
+        "inferq sentence 250/1, Python path (no C module)",
+        lambda: _inferq("sentence", c_path=False),
+    ),
     "port-word": ("plain ICU port, word 250/100 (tests)", lambda: _plain_port("word")),
     "port-sentence": ("plain ICU port, sentence 250/1 (tests)", lambda: _plain_port("sentence")),
-    "icu-word": ("ICU floor: word boundaries only (no chunking)", lambda: _icu_floor("word")),
+    "icu-word": (
+        "ICU floor via PyICU: word boundaries only (no chunking)",
+        lambda: _icu_floor("word"),
+    ),
     "icu-sentence": (
-        "ICU floor: word + sentence boundaries (no chunking)",
+        "ICU floor via PyICU: word + sentence boundaries (no chunking)",
         lambda: _icu_floor("sentence"),
     ),
     "langchain": ("langchain RecursiveCharacter 250/100 words", _langchain),
@@ -134,6 +157,9 @@ CANDIDATES: dict[str, tuple[str, Callable[[], Chunker]]] = {
     "chonkie-sentence": ("chonkie SentenceChunker word 250", _chonkie_sentence),
     "floor": ("floor: str.split() + join, 250/100", _split_floor),
 }
+# Candidates timed over the documents split across threads (one interleaved slice each);
+# every other candidate runs single-threaded, and those are the headline figures.
+THREADS = {"inferq-word-2t": 2, "inferq-sentence-2t": 2}
 VERSIONS = ["PyICU-wheels", "langchain-text-splitters", "semchunk", "chonkie", "numpy"]
 
 
@@ -153,6 +179,11 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _run_all(chunker: Chunker, texts: list[str]) -> None:
+    for text in texts:
+        chunker(text)
+
+
 def measure(name: str, texts: list[str], repeat: int) -> dict[str, float]:
     """Time and memory of one candidate in this process (the child)."""
     chunker = CANDIDATES[name][1]()
@@ -160,11 +191,18 @@ def measure(name: str, texts: list[str], repeat: int) -> dict[str, float]:
     nbytes = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
     rss_before = _rss_mb()
     best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for text in texts:
-            chunker(text)
-        best = min(best, time.perf_counter() - t0)
+    threads = THREADS.get(name, 1)
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            if threads == 1:
+                for text in texts:
+                    chunker(text)
+            else:
+                slices = [texts[i::threads] for i in range(threads)]
+                for future in [pool.submit(_run_all, chunker, part) for part in slices]:
+                    future.result()
+            best = min(best, time.perf_counter() - t0)
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
     for text in texts:

@@ -14,6 +14,9 @@
  * Offsets: ICU indexes UTF-16 code units, Python code points; they differ only after astral
  * characters, which only a PyUnicode_4BYTE_KIND string can hold. Lone surrogates are one unit
  * and one code point, as Python's "surrogatepass" UTF-16 codec has them.
+ *
+ * Longer than our usual module: both chunkers, their shared index and the Python type live in
+ * one file so that the build stays a single optional source with no header.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -219,11 +222,16 @@ static int sentence_spans(UBreakIterator *words, UBreakIterator *sentences, cons
     int64_t split_overlap = (max_words - 1) / 2 < 20 ? (max_words - 1) / 2 : 20;
     int64_t chunk_start = 0, chunk_end = 0, sentence_start = 0, chunk_words = 0;
     int64_t prev_start = 0, prev_words = 0;
+    /* count_words(sentence_start, sentence_end) as three cursors instead of three bisections:
+     * sentence_start, the boundary preceding it and sentence_end never decrease. */
+    Py_ssize_t at_start = 0, first_word = 0, past_end = 0;
     for (int32_t sentence_end = ubrk_next_(sentences); sentence_end != UBRK_DONE;
          sentence_end = ubrk_next_(sentences)) {
-        Py_ssize_t i = bisect_left(&w.bounds, sentence_start);
-        int64_t first = i > 0 ? w.bounds.v[i - 1] : 0;
-        int64_t n = bisect_right(&w.ends, sentence_end) - bisect_left(&w.ends, first);
+        while (at_start < w.bounds.n && w.bounds.v[at_start] < sentence_start) at_start++;
+        int64_t first = at_start > 0 ? w.bounds.v[at_start - 1] : 0;
+        while (first_word < w.ends.n && w.ends.v[first_word] < first) first_word++;
+        while (past_end < w.ends.n && w.ends.v[past_end] <= sentence_end) past_end++;
+        int64_t n = past_end - first_word;
         if (chunk_words + n > max_words) {
             int64_t next_words = n;
             if (chunk_words > 0) {
@@ -300,6 +308,9 @@ static int Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds) {
     PyObject *warm_up;
     static char *kwlist[] = {"warm_up", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "U", kwlist, &warm_up)) return -1;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(warm_up) < 0) return -1;
+#endif
     if (ubrk_open_ == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "ICU is not loaded: call load() first");
         return -1;
@@ -358,6 +369,9 @@ static PyObject *run(Segmenter *self, PyObject *text, int strategy, int64_t size
         PyErr_SetString(PyExc_OverflowError, "text too long for ICU (2**30 characters)");
         return NULL;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) return NULL; /* legacy wstr strings, gone in 3.12 */
+#endif
     if (self->busy) {
         PyErr_SetString(PyExc_RuntimeError, "Segmenter used by two threads at once");
         return NULL;
