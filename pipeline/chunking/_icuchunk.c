@@ -13,7 +13,8 @@
  *
  * Offsets: ICU indexes UTF-16 code units, Python code points; they differ only after astral
  * characters, which only a PyUnicode_4BYTE_KIND string can hold. Lone surrogates are one unit
- * and one code point, as Python's "surrogatepass" UTF-16 codec has them.
+ * and one code point, as Python's "surrogatepass" UTF-16 codec has them; ICU sees them as
+ * PyICU converts them (see text_init).
  *
  * Longer than our usual module: both chunkers, their shared index and the Python type live in
  * one file so that the build stays a single optional source with no header.
@@ -24,6 +25,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef Py_T_OBJECT_EX /* before 3.12 */
+#include "structmember.h"
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
 
 typedef uint16_t UChar;
 typedef int UErrorCode; /* > 0 is a failure, <= 0 success or warning */
@@ -120,6 +125,10 @@ static int text_init(Text *t, PyObject *str) {
             c -= 0x10000;
             t->owned[out++] = (UChar)(0xD800 + (c >> 10));
             t->owned[out++] = (UChar)(0xDC00 + (c & 0x3FF));
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            /* PyICU builds a string holding astral characters with UnicodeString::fromUTF32,
+             * which turns its lone surrogates into U+FFFD (a 2-byte-kind str keeps them). */
+            t->owned[out++] = 0xFFFD;
         } else {
             t->owned[out++] = (UChar)c;
         }
@@ -342,14 +351,35 @@ static void Segmenter_dealloc(Segmenter *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Build [(start, end, utf16_start, utf16_end), ...] from pairs (stride 2) or triples (3). */
-static PyObject *spans_to_list(const Text *t, const Vec *spans, Py_ssize_t stride) {
+/* offsets.Chunk, a slots dataclass, and its five slots in field order (set_chunk_type). A
+ * chunk is built as the frozen dataclass's __init__ builds it (object.__setattr__ on each slot),
+ * without running that __init__ through the interpreter. */
+static PyTypeObject *chunk_type;
+static PyMemberDef *chunk_slots[5];
+static const char *const chunk_fields[5] = {"text", "start", "end", "utf16_start", "utf16_end"};
+
+static PyObject *new_chunk(PyObject *str, const Text *t, int32_t s16, int32_t e16) {
+    Py_ssize_t s = text_code_point(t, s16), e = text_code_point(t, e16);
+    PyObject *values[5] = {PyUnicode_Substring(str, s, e), PyLong_FromSsize_t(s),
+                           PyLong_FromSsize_t(e), PyLong_FromLong(s16), PyLong_FromLong(e16)};
+    PyObject *chunk = NULL;
+    for (int i = 0; i < 5; i++)
+        if (values[i] == NULL) goto done;
+    chunk = chunk_type->tp_alloc(chunk_type, 0);
+    for (int i = 0; chunk != NULL && i < 5; i++)
+        if (PyMember_SetOne((char *)chunk, chunk_slots[i], values[i]) < 0) Py_CLEAR(chunk);
+done:
+    for (int i = 0; i < 5; i++) Py_XDECREF(values[i]);
+    return chunk;
+}
+
+/* [Chunk, ...] from (start, end) pairs (stride 2) or (start, end, words) triples (stride 3). */
+static PyObject *chunks_to_list(PyObject *str, const Text *t, const Vec *spans,
+                                Py_ssize_t stride) {
     PyObject *list = PyList_New(spans->n / stride);
     if (list == NULL) return NULL;
     for (Py_ssize_t i = 0; i < spans->n / stride; i++) {
-        int32_t s16 = spans->v[i * stride], e16 = spans->v[i * stride + 1];
-        PyObject *item = Py_BuildValue("(nnii)", text_code_point(t, s16),
-                                       text_code_point(t, e16), s16, e16);
+        PyObject *item = new_chunk(str, t, spans->v[i * stride], spans->v[i * stride + 1]);
         if (item == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -361,8 +391,8 @@ static PyObject *spans_to_list(const Text *t, const Vec *spans, Py_ssize_t strid
 
 /* Runs one chunker with the GIL released; strategy 0 = word, 1 = sentence. */
 static PyObject *run(Segmenter *self, PyObject *text, int strategy, int64_t size, int64_t arg) {
-    if (self->words == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Segmenter not initialised");
+    if (self->words == NULL || chunk_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Segmenter not initialised or no Chunk type set");
         return NULL;
     }
     if (PyUnicode_GET_LENGTH(text) > INT32_MAX / 2) {
@@ -395,7 +425,7 @@ static PyObject *run(Segmenter *self, PyObject *text, int strategy, int64_t size
     PyObject *result = NULL;
     if (rc < 0) PyErr_NoMemory();
     else if (rc > 0) check_icu(rc, "segmentation");
-    else result = spans_to_list(&t, &spans, strategy == 0 ? 3 : 2);
+    else result = chunks_to_list(text, &t, &spans, strategy == 0 ? 3 : 2);
     text_free(&t);
     free(spans.v);
     free(ends.v);
@@ -418,9 +448,9 @@ static PyObject *Segmenter_sentence_chunks(Segmenter *self, PyObject *args) {
 
 static PyMethodDef Segmenter_methods[] = {
     {"word_chunks", (PyCFunction)Segmenter_word_chunks, METH_VARARGS,
-     "word_chunks(text, size, overlap) -> [(start, end, utf16_start, utf16_end), ...]"},
+     "word_chunks(text, size, overlap) -> [Chunk, ...]"},
     {"sentence_chunks", (PyCFunction)Segmenter_sentence_chunks, METH_VARARGS,
-     "sentence_chunks(text, max_words, overlap) -> [(start, end, utf16_start, utf16_end), ...]"},
+     "sentence_chunks(text, max_words, overlap) -> [Chunk, ...]"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -469,7 +499,34 @@ static PyObject *load(PyObject *module, PyObject *args) {
     Py_RETURN_NONE; /* lib stays open for the life of the process */
 }
 
+static PyObject *set_chunk_type(PyObject *module, PyObject *type) {
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "set_chunk_type() needs a class");
+        return NULL;
+    }
+    PyTypeObject *tp = (PyTypeObject *)type;
+    PyMemberDef *found[5] = {NULL};
+    for (PyMemberDef *m = tp->tp_members; m != NULL && m->name != NULL; m++) {
+        for (int i = 0; i < 5; i++)
+            if (strcmp(m->name, chunk_fields[i]) == 0 && m->type == Py_T_OBJECT_EX)
+                found[i] = m;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (found[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s has no __slots__ member %s", tp->tp_name,
+                         chunk_fields[i]);
+            return NULL;
+        }
+    }
+    Py_INCREF(type);
+    Py_XSETREF(chunk_type, tp);
+    memcpy(chunk_slots, found, sizeof(found));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"set_chunk_type", set_chunk_type, METH_O,
+     "set_chunk_type(Chunk): the slots dataclass (text, start, end, utf16_start, utf16_end)."},
     {"load", load, METH_VARARGS,
      "load(path, suffix): use the ubrk_* functions of the loaded ICU library at path."},
     {NULL, NULL, 0, NULL},

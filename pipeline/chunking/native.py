@@ -19,6 +19,7 @@ from pathlib import Path
 
 import icu
 
+from pipeline.chunking.offsets import Chunk
 from pipeline.chunking.segmentation import WARM_UP
 
 try:
@@ -53,7 +54,8 @@ def _load() -> bool:
         return False
     try:
         _icuchunk.load(path, "_" + icu.ICU_VERSION.split(".")[0])
-    except OSError:
+        _icuchunk.set_chunk_type(Chunk)
+    except (OSError, TypeError):
         return False
     return True
 

@@ -105,8 +105,7 @@ def sentence_chunks(text: str, max_words: int, sentence_overlap: int) -> list[Ch
     """
     seg = native.segmenter()
     if seg is not None and native.fits_int32(max_words):
-        spans16 = seg.sentence_chunks(text, max_words, sentence_overlap > 0)
-        return [Chunk(text[s:e], s, e, s16, e16) for s, e, s16, e16 in spans16]
+        return seg.sentence_chunks(text, max_words, sentence_overlap > 0)
     offsets = Utf16Offsets(text)
     spans = sentence_spans(text, offsets, max_words, sentence_overlap > 0)
     return make_chunks(text, spans, offsets)

@@ -91,8 +91,7 @@ def word_chunks(text: str, max_words: int, overlap: int) -> list[Chunk]:
     check_word_parameters(max_words, overlap)
     seg = native.segmenter()
     if seg is not None and native.fits_int32(max_words, overlap):
-        spans = seg.word_chunks(text, max_words, overlap)
-        return [Chunk(text[s:e], s, e, s16, e16) for s, e, s16, e16 in spans]
+        return seg.word_chunks(text, max_words, overlap)
     offsets = Utf16Offsets(text)
     index = word_index(text, offsets.length_u16)
     windows = word_windows(index.ends, offsets.length_u16, max_words, overlap)

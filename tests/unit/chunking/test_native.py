@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,8 @@ HOSTILE = [
     "😀" * 1000 + " end",  # astral only: UTF-16 and code-point offsets diverge
     "lone \ud800 high, lone \udc00 low, pair \ud83d\ude00 of lone halves",
     "astral \U0001d400\U0001d401 letters \ud800 with a lone surrogate",
+    "𐀀\ud800\udc00 astral then two lone halves: PyICU makes them U+FFFD",
+    "\ud800\udc00 two lone halves alone: PyICU keeps them, one astral letter to ICU",
     "mixed ไทย 中文 한국어 😀 don't 3.14 a_b\u0301 e\u0301\u200d👍 end.",
 ]
 
@@ -86,3 +89,17 @@ def test_threads_chunk_independently() -> None:
     with ThreadPoolExecutor(4) as pool:
         threaded = list(pool.map(lambda t: sentence_chunks(t, 20, 1), texts))
     assert threaded == serial
+
+
+def test_chunks_built_in_c_are_ordinary_frozen_chunks() -> None:
+    """Chunks made in C are Chunk instances: equal, hashable and frozen like Python's."""
+    native.enabled = True
+    try:
+        made = word_chunks("hello world 😀 again", 2, 1)[1]
+    finally:
+        native.enabled = native.AVAILABLE
+    assert type(made) is Chunk
+    assert made == Chunk(" world 😀 again", 5, 19, 5, 20)
+    assert hash(made) == hash(Chunk(" world 😀 again", 5, 19, 5, 20))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.start = 0  # type: ignore[misc]
