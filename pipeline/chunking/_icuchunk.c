@@ -156,7 +156,8 @@ typedef struct {
 } WordIndex;
 
 /* Segment text[0:length] with ICU. bounds may be NULL (the word chunker needs ends only).
- * Returns 0, -1 on no memory, or an ICU error code > 0. */
+ * Returns 0, -1 on no memory, or an ICU error code > 0 (the chunkers add -2: a window past
+ * the last word, impossible for overlap >= 0). */
 static int word_index(UBreakIterator *it, const UChar *text, int32_t length, Vec *bounds,
                       Vec *ends) {
     UErrorCode status = 0;
@@ -187,6 +188,7 @@ static int word_windows(const Vec *ends, int64_t length, int64_t size, int64_t o
             return -1;
     }
     if (n > (full - 1) * step + size) {
+        if (full * step - 1 >= n) return -2; /* only with overlap < 0, which callers exclude */
         if ((vec_push(out, e[full * step - 1]) | vec_push(out, (int32_t)length) |
              vec_push(out, (int32_t)(n - full * step))) < 0)
             return -1;
@@ -423,7 +425,8 @@ static PyObject *run(Segmenter *self, PyObject *text, int strategy, int64_t size
     Py_END_ALLOW_THREADS
     self->busy = 0;
     PyObject *result = NULL;
-    if (rc < 0) PyErr_NoMemory();
+    if (rc == -2) PyErr_SetString(PyExc_IndexError, "word window past the last word");
+    else if (rc < 0) PyErr_NoMemory();
     else if (rc > 0) check_icu(rc, "segmentation");
     else result = chunks_to_list(text, &t, &spans, strategy == 0 ? 3 : 2);
     text_free(&t);

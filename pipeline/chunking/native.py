@@ -75,6 +75,6 @@ def segmenter() -> _icuchunk.Segmenter | None:
     return seg
 
 
-def fits_int32(a: int, b: int = 0) -> bool:
+def fits_int32(a: int, b: int) -> bool:
     """True when the parameters fit the C path's 32-bit arguments (else use Python's)."""
     return -INT32_MAX <= a <= INT32_MAX and -INT32_MAX <= b <= INT32_MAX

@@ -104,7 +104,8 @@ def sentence_chunks(text: str, max_words: int, sentence_overlap: int) -> list[Ch
         The chunks, in order; at least one (``""`` gives one empty chunk).
     """
     seg = native.segmenter()
-    if seg is not None and native.fits_int32(max_words):
+    # Below 1 word the long-sentence split has a negative overlap: left to the Python path.
+    if seg is not None and 1 <= max_words <= native.INT32_MAX:
         return seg.sentence_chunks(text, max_words, sentence_overlap > 0)
     offsets = Utf16Offsets(text)
     spans = sentence_spans(text, offsets, max_words, sentence_overlap > 0)
