@@ -7,6 +7,9 @@ Public API::
                                                           # .utf16_start, .utf16_end (Elasticsearch)
     word_chunks(text, max_words, overlap)                 # the engines, without the API's bounds
     sentence_chunks(text, max_words, sentence_overlap)
+
+The chunkers run in C (``_icuchunk``, see ``native``) when that optional module was built, else
+in Python; both ask ICU for every answer and give identical chunks.
 """
 
 from __future__ import annotations
