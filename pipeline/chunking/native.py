@@ -6,9 +6,10 @@ for every boundary and rule status as the per-boundary port in ``tests/unit/chun
 and releases the GIL while it runs. It uses the very ICU library that ``import icu`` loaded
 (found in ``/proc/self/maps``), so both paths share ICU's version, data and dictionaries.
 
-When the module was not built (no compiler at install time), ICU's library cannot be found, or
-``INFERQ_CHUNKING_NATIVE=0`` is set, ``segmenter()`` returns None and callers use the Python
-path. Tests run every chunking test on both paths (``tests/unit/chunking/conftest.py``).
+When the module was not built (no compiler at install time) or ICU's library cannot be found,
+``segmenter()`` returns None and callers use the Python path; ``AVAILABLE`` says which. Tests
+run every chunking test on both paths (``tests/unit/chunking/conftest.py``) by switching
+``enabled``.
 """
 
 from __future__ import annotations
@@ -45,9 +46,8 @@ def _icu_common_library() -> str | None:
 
 
 def _load() -> bool:
-    # An operator's switch, read once at import: the C path is an optimisation, never a
-    # difference in output, so it is not part of any settings class.
-    if _icuchunk is None or os.environ.get("INFERQ_CHUNKING_NATIVE") == "0":
+    """Point the C module at PyICU's ICU; False when the Python path must run."""
+    if _icuchunk is None:
         return False
     path = _icu_common_library()
     if path is None:
