@@ -12,10 +12,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml setup.py constraints.txt README.md ./
 COPY pipeline ./pipeline
 COPY workers ./workers
-RUN pip install -c constraints.txt . \
+# gcc builds the C chunker (pipeline/chunking/_icuchunk.c) and is removed again; without it
+# the same chunks come from the slower Python path.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install -c constraints.txt . \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && if [ "$INSTALL_LOCAL" = "1" ]; then \
          pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
          && pip install -c constraints.txt '.[local]'; \

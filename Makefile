@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install chromium test unit integration lint format bench demo clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt setup.py pipeline/chunking/_icuchunk.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first and exactly: 2.13.0 is a CPU build on our machines; any other spec pulls CUDA.

@@ -138,17 +138,19 @@ class Mock:
 
 
 @contextlib.contextmanager
-def mock_provider(log_dir: Path, **config: Any) -> Iterator[Mock]:
+def mock_provider(log_dir: Path, *, realtime: bool = False, **config: Any) -> Iterator[Mock]:
     """``python -m ops.mock_provider`` in a process of its own (its own core, its own GIL).
 
     Args:
         log_dir: where its stderr goes.
+        realtime: run it under ``SCHED_FIFO`` (``--realtime``).
         **config: ``MockConfig`` fields, e.g. ``rpm=1200, fail_429=0.3``.
 
     Yields:
         The running mock.
     """
     argv = [sys.executable, "-m", "ops.mock_provider", "--host", "127.0.0.1", "--port", "0"]
+    argv += ["--realtime"] if realtime else []
     for name, value in config.items():
         flag = "--retry-after" if name == "retry_after_s" else "--" + name.replace("_", "-")
         argv += [flag, str(value)]

@@ -9,6 +9,8 @@ at it, and ``--workers`` ``inferq worker`` processes (threads pool, ``--concurre
 ``embed.hugging_face``. Work goes straight onto that queue as one-chunk embed batches of a real
 job (so one task is one provider request and the producer and chunker, measured by
 ``bench.pipeline``, cannot starve the limiter), enough to keep it saturated for the whole run.
+The mock runs real-time (``--realtime``) unless ``--mock-normal-priority``: it stands for another
+machine, whose arrival stamps our workers' load on this host must not delay.
 With ``--fail-429`` the mock answers that share of *accepted* requests with an injected 429 and
 ``Retry-After: --retry-after`` seconds (each still spends its slot, as at a real provider).
 
@@ -87,6 +89,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             fail_429=args.fail_429,
             retry_after_s=args.retry_after,
             latency_ms=args.latency_ms,
+            realtime=not args.mock_normal_priority,
         ) as mock:
             url = mock.url
             h.put_endpoint(
@@ -103,11 +106,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             argv = ["--queues", "embed.hugging_face", "--pool", "threads"]
             argv += ["--concurrency", str(args.concurrency)]
-            prefix = ""
-            if args.closed_loop_margin_ms is not None:
-                prefix = f"{sys.executable} -m bench.limiter_accuracy --worker-shim "
-                prefix += str(args.closed_loop_margin_ms)
-            with h.workers([argv] * args.workers, stack.env(), logs, prefix=prefix):
+            with h.workers([argv] * args.workers, stack.env(), logs):
                 h.mock_reset(url)
                 load = h.load_average()
                 store = _feed(stack, batches)
@@ -182,65 +181,6 @@ def _label(args: argparse.Namespace) -> str:
     return "(a) no faults"
 
 
-# --- experiment: closed-loop pacing at send time (a proposal, patched into the workers) --------
-
-_CONFIRM_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local f = redis.call('HMGET', KEYS[1], 'cooldown_until_us', 'last_send_us')
-if (tonumber(f[1]) or 0) > tonumber(ARGV[2]) then return {-1, 0} end
-local wait = (tonumber(f[2]) or 0) + tonumber(ARGV[1]) - now
-if wait > 0 then return {0, wait} end
-redis.call('HSET', KEYS[1], 'last_send_us', string.format('%.0f', now))
-return {1, 0}
-"""
-
-
-def _patch_closed_loop(margin_ms: float) -> None:
-    """Replace ``AsyncRedisTokenBucket.acquire`` in this process with a closed-loop variant.
-
-    After its reserved slot, a caller *confirms* (one Lua call instead of today's ``HGET``): the
-    confirm refuses while the group's previous send is less than ``60/rpm`` s + ``margin_ms`` old
-    (because that one fired late) and says how long to wait; a cooldown voids the slot as today.
-    """
-    import asyncio
-
-    from workers.ratelimit import AsyncRedisTokenBucket, core
-
-    async def acquire(self: Any, group: str, requests_per_minute: float) -> Any:
-        confirm = getattr(self, "_bench_confirm", None)
-        if confirm is None:
-            confirm = self._bench_confirm = self._client.register_script(_CONFIRM_LUA)
-        interval_us = int(60e6 / requests_per_minute + margin_ms * 1000)
-        while True:
-            reservation = await self.reserve(group, requests_per_minute)
-            if not reservation.granted:
-                raise core.TokenWaitTooLongError(group, reservation.wait_s, self.max_wait_s)
-            if reservation.wait_s > 0:
-                await asyncio.sleep(reservation.wait_s)
-            while True:
-                keys, args = [core.bucket_key(group)], [interval_us, reservation.slot_us]
-                state, wait_us = (int(x) for x in await confirm(keys=keys, args=args))
-                if state != 0:
-                    break
-                await asyncio.sleep(wait_us / 1e6)
-            if state == 1:
-                return reservation
-
-    AsyncRedisTokenBucket.acquire = acquire  # type: ignore[method-assign]
-
-
-def _worker_shim(argv: list[str]) -> None:
-    """``--worker-shim MARGIN_MS -m pipeline.cli worker ...``: a worker with the patch applied."""
-    import runpy
-
-    margin_ms, flag, module, *rest = argv
-    assert flag == "-m"
-    _patch_closed_loop(float(margin_ms))
-    sys.argv = [module, *rest]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the scenario, print the environment and the table."""
     p = argparse.ArgumentParser(prog="python -m bench.limiter_accuracy", description=__doc__,
@@ -256,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="endpoint rpm = rpm * (1 - headroom) (default 0)")  # fmt: skip
     p.add_argument("--latency-ms", type=float, default=0.0, help="mock latency per answer (0)")
     p.add_argument("--label", help="scenario name in the table")
-    p.add_argument("--closed-loop-margin-ms", type=float, default=None,
-                   help="experiment: patch the workers' acquire to confirm spacing at send time, "
-                   "with this extra margin (ms); product code is not changed")  # fmt: skip
+    p.add_argument("--mock-normal-priority", action="store_true",
+                   help="run the mock at normal priority instead of real-time (see "
+                   "ops.mock_provider.make_realtime)")  # fmt: skip
     p.add_argument("--json", type=Path, help="also write the row and the mock's stats here")
     args = p.parse_args(argv)
     env = h.environment()
@@ -281,7 +221,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--worker-shim"]:
-        _worker_shim(sys.argv[2:])
-    else:
-        sys.exit(main())
+    sys.exit(main())

@@ -24,7 +24,7 @@ from pipeline.contract import BatchItem, EmbedBatch
 from pipeline.endpoints import Endpoint
 from pipeline.errors import RateLimitedError, ServiceError
 from pipeline.jobs.codec import ChunkResult, encode
-from workers.ratelimit import group_id
+from workers.ratelimit import Reservation, group_id
 from workers.retry import (
     GiveUp,
     RetryAfter,
@@ -35,7 +35,7 @@ from workers.retry import (
     truncate,
 )
 from workers.runtime import WorkerRuntime
-from workers.services.base import EmbeddingCall, ServiceAdapter
+from workers.services.base import EmbeddingCall, Gate, ServiceAdapter
 from workers.work import Work, open_work
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,33 @@ class _Target:
     rng: random.Random
 
 
+@dataclass
+class _Token:
+    """A reserved rate-limit slot, confirmed through the adapter's gate as the request leaves.
+
+    The long wait happens before the request is built (:func:`_token`); the confirmation (one
+    round trip, rarely a short wait) right before its first byte, and the ``sent`` record right
+    after its head, so what the provider sees is what the limiter confirmed.
+    """
+
+    t: _Target
+    reservation: Reservation
+    rpm: float
+    out: BatchOutcome
+
+    async def opening(self) -> None:
+        confirmed = await self.t.rt.bucket.confirm(self.reservation, self.rpm)
+        self.out.counts["token_wait_ms"] += int(confirmed.wait_s * 1000)
+
+    async def sent(self) -> None:
+        await self.t.rt.bucket.sent(self.t.group)
+
+
+async def _token(t: _Target, rpm: float, out: BatchOutcome) -> Gate:
+    """Wait for the group's next slot; the returned gate confirms the send as it leaves."""
+    return _Token(t, await t.rt.bucket.wait_for_slot(t.group, rpm), rpm, out)
+
+
 async def _attempts(
     t: _Target,
     items: Sequence[BatchItem],
@@ -79,11 +106,9 @@ async def _attempts(
     attempt = 0
     while True:
         attempt += 1
-        if t.adapter.uses_http:
-            rpm = t.endpoint.requests_per_minute or 0
-            if rpm > 0:
-                reservation = await t.rt.bucket.acquire(t.group, rpm)
-                out.counts["token_wait_ms"] += int(reservation.wait_s * 1000)
+        gate = None
+        if t.adapter.uses_http and (rpm := t.endpoint.requests_per_minute or 0) > 0:
+            gate = await _token(t, rpm, out)
         call = EmbeddingCall(
             t.endpoint.inference_id,
             t.endpoint.task_type,
@@ -94,7 +119,7 @@ async def _attempts(
         )
         out.counts["requests"] += 1
         try:
-            vectors = await t.adapter.embed(call, t.rt.http)
+            vectors = await t.adapter.embed(call, t.rt.http, gate=gate)
         except ServiceError as exc:
             exc.inference_id = exc.inference_id or t.endpoint.inference_id
             if isinstance(exc, RateLimitedError):

@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 
+from ops.mock_provider import make_realtime
 from ops.mock_provider.server import MockProvider, serve
 from ops.mock_provider.state import MockConfig
 
@@ -33,11 +34,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="413 for longer texts; 0 = no limit")  # fmt: skip
     p.add_argument("--dims", type=int, default=d.dims, help="vector length (384)")
     p.add_argument("--seed", type=int, default=d.seed, help="vector namespace and fault RNG seed")
+    p.add_argument("--realtime", action="store_true",
+                   help="SCHED_FIFO: load on this host does not delay arrival stamps")  # fmt: skip
     return p.parse_args(argv)
 
 
 async def _main(args: argparse.Namespace) -> None:
-    fields = {k: v for k, v in vars(args).items() if k not in ("host", "port")}
+    fields = {k: v for k, v in vars(args).items() if k not in ("host", "port", "realtime")}
     provider = MockProvider(MockConfig(**fields))
     server = await serve(provider, args.host, args.port)
     host, port = server.sockets[0].getsockname()[:2]
@@ -52,8 +55,11 @@ async def _main(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    args = parse_args(argv)
+    if args.realtime:
+        make_realtime()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(parse_args(argv)))
+        asyncio.run(_main(args))
     return 0
 
 

@@ -22,13 +22,19 @@ Vectors = list[list[float]]
 
 @dataclass(frozen=True)
 class Request:
-    """A parsed HTTP request (header names lower-cased)."""
+    """A parsed HTTP request (header names lower-cased).
+
+    Attributes:
+        received: when its head was read (``time.monotonic()``): the request's arrival, which
+            pacing judges, whatever the body's size and the parsing after it.
+    """
 
     method: str
     path: str
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: bytes
+    received: float = 0.0
 
 
 @dataclass

@@ -51,7 +51,7 @@ class MockProvider:
     async def embed(self, req: Request) -> Reply:
         """One embedding request: parse, pace, delay, inject faults, answer."""
         st, route = self.state, find_route(req.path)
-        now = time.monotonic()
+        now = req.received or time.monotonic()
         try:
             texts = route.parse(req)
         except BadRequestError as exc:
@@ -116,6 +116,7 @@ class MockProvider:
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
+        received = time.monotonic()
     except asyncio.IncompleteReadError:
         return None
     except asyncio.LimitOverrunError as exc:
@@ -133,7 +134,7 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
     body = await reader.readexactly(length) if length else b""
     url = urlsplit(target)
     query = dict(parse_qsl(url.query, keep_blank_values=True))
-    return Request(method.upper(), url.path, query, headers, body)
+    return Request(method.upper(), url.path, query, headers, body, received)
 
 
 def _encode(reply: Reply, keep_alive: bool) -> bytes:

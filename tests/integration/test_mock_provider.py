@@ -225,3 +225,57 @@ def test_command_line_starts_the_server() -> None:
         proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+class _RecordingGate:
+    """A send gate that notes, at each hook, how many requests the provider had seen."""
+
+    def __init__(self, url: str, fail: bool = False) -> None:
+        self.url, self.fail = url, fail
+        self.events: list[tuple[str, int]] = []
+
+    async def _seen(self) -> int:
+        async with httpx.AsyncClient() as client:
+            stats = (await client.get(f"{self.url}/_stats", params={"log": 0})).json()
+        return int(sum(stats["by_outcome"].values()))
+
+    async def opening(self) -> None:
+        self.events.append(("opening", await self._seen()))
+        if self.fail:
+            raise RuntimeError("token refused")
+
+    async def sent(self) -> None:
+        self.events.append(("sent", await self._seen()))
+
+
+def test_the_gate_opens_once_before_the_request_leaves(mock_url: str) -> None:
+    """``opening`` runs before the provider sees the request, ``sent`` after; each once."""
+    adapter = get_adapter("hugging_face", base_url=mock_url)
+    gates = [_RecordingGate(mock_url) for _ in range(3)]
+
+    async def embed_all() -> list[Any]:
+        async with httpx.AsyncClient(timeout=5) as client:  # one client: pooled connections
+            return [await adapter.embed(_call("hugging_face"), client, gate=g) for g in gates]
+
+    results = asyncio.run(embed_all())
+    assert all(len(r) == len(CASES["hugging_face"].texts) for r in results)
+    assert [g.events for g in gates] == [
+        [("opening", 0), ("sent", 0)],  # head written; the mock answers once the body is read
+        [("opening", 1), ("sent", 1)],
+        [("opening", 2), ("sent", 2)],
+    ]
+
+
+def test_a_gate_that_raises_stops_the_request_before_any_byte(mock_url: str) -> None:
+    """A refused token (the gate raises) means the provider never sees the request."""
+    adapter = get_adapter("hugging_face", base_url=mock_url)
+    gate = _RecordingGate(mock_url, fail=True)
+
+    async def embed() -> Any:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return await adapter.embed(_call("hugging_face"), client, gate=gate)
+
+    with pytest.raises(RuntimeError, match="token refused"):
+        asyncio.run(embed())
+    assert gate.events == [("opening", 0)]
+    assert _stats(mock_url)["by_outcome"] == {}

@@ -78,12 +78,24 @@ class AsyncRedisTokenBucket:
     async def acquire(self, group: str, requests_per_minute: float) -> Reservation:
         """Take a token of the group, sleeping until its slot; await before every HTTP attempt.
 
-        See :meth:`workers.ratelimit.RedisTokenBucket.acquire`.
+        :meth:`wait_for_slot` then :meth:`confirm`. See
+        :meth:`workers.ratelimit.RedisTokenBucket.acquire`.
 
         Raises:
             TokenWaitTooLongError: the token is more than ``max_wait_s`` away; requeue.
         """
-        started = self._clock()
+        reservation = await self.wait_for_slot(group, requests_per_minute)
+        return await self.confirm(reservation, requests_per_minute)
+
+    async def wait_for_slot(self, group: str, requests_per_minute: float) -> Reservation:
+        """Reserve the group's next token and sleep until its slot (the long wait).
+
+        The send must then be :meth:`confirm`-ed; the embed worker does that at the last moment,
+        when the request is built and its connection ready (see ``workers.services.http``).
+
+        Raises:
+            TokenWaitTooLongError: the token is more than ``max_wait_s`` away; requeue.
+        """
         reservation = await self.reserve(group, requests_per_minute)
         if not reservation.granted:
             log.info(
@@ -95,21 +107,38 @@ class AsyncRedisTokenBucket:
             raise TokenWaitTooLongError(group, reservation.wait_s, self.max_wait_s)
         if reservation.wait_s > 0:
             await self._sleep(reservation.wait_s)
-        # The send itself is confirmed on Redis's clock (see token_bucket.lua): a caller whose
-        # predecessor left late, or that a cooldown caught, waits the difference and asks again.
+        return reservation
+
+    async def confirm(self, reservation: Reservation, requests_per_minute: float) -> Reservation:
+        """Confirm the send on Redis's clock, right before it leaves (see token_bucket.lua).
+
+        A caller whose predecessor left late, or that a cooldown caught, waits the difference
+        and asks again. Returns the reservation with the total wait and the send time.
+
+        Raises:
+            TokenWaitTooLongError: the waits exceed ``max_wait_s`` (a long cooldown).
+        """
         args = core.confirm_args(requests_per_minute, self.burst, self.ttl_s)
         waited_s = reservation.wait_s
         while True:
             go, wait_s, now_us = core.parse_confirm(
-                await self._script(keys=[core.bucket_key(group)], args=args)
+                await self._script(keys=[core.bucket_key(reservation.group)], args=args)
             )
             if go:
                 # The token is used now: report the send time and every wait imposed.
                 return replace(reservation, wait_s=waited_s, slot_us=now_us)
+            if waited_s + wait_s > self.max_wait_s:
+                raise TokenWaitTooLongError(reservation.group, waited_s + wait_s, self.max_wait_s)
             waited_s += wait_s
-            if self._clock() - started + wait_s > self.max_wait_s:
-                raise TokenWaitTooLongError(group, waited_s, self.max_wait_s)
             await self._sleep(wait_s)
+
+    async def sent(self, group: str) -> None:
+        """Record that the group's confirmed request has left (its head is written).
+
+        The next send then keeps 60/rpm from this moment rather than from the confirmation, so
+        a delay between confirming and writing is not passed on to the provider as a short gap.
+        """
+        await self._script(keys=[core.bucket_key(group)], args=core.sent_args(self.ttl_s))
 
     async def cooldown(self, group: str, seconds: float) -> float:
         """Pause the group for every worker (a 429's ``Retry-After``); returns seconds left.

@@ -151,6 +151,11 @@ def confirm_args(requests_per_minute: float, burst: int, ttl_s: int) -> list[str
     return ["confirm", str(gap_us), str(ttl_s)]
 
 
+def sent_args(ttl_s: int) -> list[str]:
+    """ARGV of the script's ``sent``: record that a confirmed request has left."""
+    return ["sent", str(ttl_s)]
+
+
 def parse_confirm(reply: Any) -> tuple[bool, float, int]:
     """The script's ``{go, wait_us, now_us}``: send now?, else seconds to wait; Redis's time."""
     go, wait_us, now_us = (int(x) for x in reply)

@@ -15,7 +15,9 @@
 -- variable time after its slot (sleep overshoot, event loop, GIL). A strictly pacing provider
 -- (Elasticsearch's own limiter is bucket size 1) refuses a request that follows a late one too
 -- closely, and each refusal spends a token. Checking the gap at send time, on Redis's clock,
--- keeps consecutive sends of all workers at least 60/rpm apart.
+-- keeps consecutive sends of all workers at least 60/rpm apart. 'sent' then moves the record to
+-- when the request actually left, so a sender that was slow between confirming and writing
+-- (event loop, GIL, a descheduled process) pushes the next send back instead of crowding it.
 --
 -- Reservation, as Elasticsearch's RateLimiter.reserve(): `tokens` is the bucket's content at time
 -- `ts_us`, and ts_us runs ahead of now while reservations are outstanding. Each caller is handed
@@ -45,6 +47,15 @@ if ARGV[1] == 'confirm' then
   redis.call('HSET', key, 'last_send_us', int(now))
   redis.call('EXPIRE', key, ARGV[3])
   return {1, 0, now}
+end
+
+if ARGV[1] == 'sent' then
+  local last = tonumber(redis.call('HGET', key, 'last_send_us')) or 0
+  if now > last then
+    redis.call('HSET', key, 'last_send_us', int(now))
+    redis.call('EXPIRE', key, ARGV[2])
+  end
+  return {now}
 end
 
 if ARGV[1] == 'cooldown' then

@@ -4,7 +4,8 @@ An adapter turns one :class:`EmbeddingCall` (a batch of texts for one endpoint) 
 request and the provider's answer into vectors, in input order. It translates ``httpx`` errors and
 provider error bodies into :mod:`pipeline.errors` types; nothing above ``workers/services/`` sees an
 ``httpx`` exception. Adapters do not retry and do not rate-limit: the embed worker takes a token
-before every attempt and asks :mod:`workers.retry` what to do with a failure.
+before every attempt (confirmed through the adapter's ``gate`` as the request leaves) and asks
+:mod:`workers.retry` what to do with a failure.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ class EmbeddingCall:
     input_type: str = "ingest"
 
 
+class Gate(Protocol):
+    """Hooks around a request leaving: the rate limiter's send confirmation."""
+
+    async def opening(self) -> None:
+        """Awaited once, right before the request's first byte is written."""
+        ...
+
+    async def sent(self) -> None:
+        """Awaited once, when the request's head is written."""
+        ...
+
+
 class ServiceAdapter(Protocol):
     """One embedding service.
 
@@ -70,8 +83,15 @@ class ServiceAdapter(Protocol):
         """
         ...
 
-    async def embed(self, call: EmbeddingCall, client: httpx.AsyncClient) -> list[list[float]]:
+    async def embed(
+        self, call: EmbeddingCall, client: httpx.AsyncClient, *, gate: Gate | None = None
+    ) -> list[list[float]]:
         """Send one request and return one vector per text, in input order.
+
+        ``gate.opening`` is awaited at the last moment before the request's first byte is
+        written (built, encoded, connection ready) and ``gate.sent`` once its head is written:
+        the rate limiter confirms the send and records when it left, so the provider sees
+        requests spaced as the limiter spaced them.
 
         Raises:
             pipeline.errors.TransientServiceError: 429, retryable 5xx, timeouts, connection

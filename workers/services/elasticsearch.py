@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from pipeline.errors import PermanentServiceError
-from workers.services.base import EmbeddingCall
+from workers.services.base import EmbeddingCall, Gate
 from workers.services.options import AdapterOptions
 
 logger = logging.getLogger(__name__)
@@ -109,8 +109,10 @@ class ElasticsearchAdapter:
             inference_id=inference_id,
         )
 
-    async def embed(self, call: EmbeddingCall, client: httpx.AsyncClient) -> list[list[float]]:
-        """Encode the texts in a worker thread; one vector per text, in order."""
+    async def embed(
+        self, call: EmbeddingCall, client: httpx.AsyncClient, *, gate: Gate | None = None
+    ) -> list[list[float]]:
+        """Encode the texts in a worker thread; one vector per text, in order (no gate: no HTTP)."""
         path = self.model_path(str(call.service_settings["model_id"]), call.inference_id)
         if not call.texts:
             return []
