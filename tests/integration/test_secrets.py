@@ -174,6 +174,18 @@ def test_canary_key_appears_nowhere_and_flower_refuses_strangers(
             )
             assert put.returncode == 0, put.stderr.decode()
             seen += [put.stdout.decode(), put.stderr.decode()]
+        docs = {f"d{i}": make_text(1 + i % 4) for i in range(40)}
+        out = tmp_path / "out.jsonl"
+        ingest = Ingest.start(write_corpus(tmp_path / "in.jsonl", docs), "hf-canary", out, env)
+        # No worker yet: chunk messages wait in their queue until the dump has seen them (a
+        # chunk worker would take each within milliseconds, between two 100 ms dumps).
+        captured: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any("inferq.chunk_slice" in t for t in captured):
+            assert ingest.proc.poll() is None, ingest.stderr()
+            assert time.monotonic() < deadline, "no chunk message reached the queue"
+            captured += decoded_messages(dump_redis(redis_client))
+            time.sleep(0.1)
         workers = worker_factory(
             [
                 ["--queues", "chunk", "--pool", "solo"],
@@ -181,10 +193,7 @@ def test_canary_key_appears_nowhere_and_flower_refuses_strangers(
             ],
             env,
         )
-        docs = {f"d{i}": make_text(1 + i % 4) for i in range(40)}
-        out = tmp_path / "out.jsonl"
-        ingest = Ingest.start(write_corpus(tmp_path / "in.jsonl", docs), "hf-canary", out, env)
-        captured = capture_while(ingest.proc, redis_client)
+        captured += capture_while(ingest.proc, redis_client)
         assert ingest.proc.returncode == 0, ingest.stderr()
         assert_exactly_once(out, docs)
         messages = [t for t in captured if '"job_id"' in t]
