@@ -35,7 +35,7 @@ from workers.retry import (
     truncate,
 )
 from workers.runtime import WorkerRuntime
-from workers.services.base import EmbeddingCall, Gate, ServiceAdapter
+from workers.services.base import EmbeddingCall, ServiceAdapter
 from workers.work import Work, open_work
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class _Target:
 class _Token:
     """A reserved rate-limit slot, confirmed through the adapter's gate as the request leaves.
 
-    The long wait happens before the request is built (:func:`_token`); the confirmation (one
+    The long wait happens before the request is built; the confirmation (one
     round trip, rarely a short wait) right before its first byte, and the ``sent`` record right
     after its head, so what the provider sees is what the limiter confirmed.
     """
@@ -88,11 +88,6 @@ class _Token:
         await self.t.rt.bucket.sent(self.t.group)
 
 
-async def _token(t: _Target, rpm: float, out: BatchOutcome) -> Gate:
-    """Wait for the group's next slot; the returned gate confirms the send as it leaves."""
-    return _Token(t, await t.rt.bucket.wait_for_slot(t.group, rpm), rpm, out)
-
-
 async def _attempts(
     t: _Target,
     items: Sequence[BatchItem],
@@ -108,7 +103,7 @@ async def _attempts(
         attempt += 1
         gate = None
         if t.adapter.uses_http and (rpm := t.endpoint.requests_per_minute or 0) > 0:
-            gate = await _token(t, rpm, out)
+            gate = _Token(t, await t.rt.bucket.wait_for_slot(t.group, rpm), rpm, out)
         call = EmbeddingCall(
             t.endpoint.inference_id,
             t.endpoint.task_type,

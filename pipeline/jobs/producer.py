@@ -197,11 +197,11 @@ class Submission:
         final = self.store.final_count()
         if final != self._progress[0]:
             self._progress = (final, now)
-        if now - self._pruned_at >= PRUNE_INTERVAL_S:
+        stalled = bool(self._open) and now - self._progress[1] >= self.options.redrive_after_s
+        if stalled or now - self._pruned_at >= PRUNE_INTERVAL_S:
             self._prune(now)
-        if not self._open or now - self._progress[1] < self.options.redrive_after_s:
+        if not stalled:
             return 0
-        self._prune(now)
         docs = [d for slice_docs in self._open.values() for d in slice_docs]
         if not docs or self.store.is_cancelled():
             return 0
